@@ -12,6 +12,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.prunerec-installed
 PORT   ?= 8888
 EX     ?= 03
+# Jupyter refuses to run as root unless told to (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 export TQDM_DISABLE ?= 1
 
 .PHONY: lab test lint unit notebooks course exercises check bench clean venv
@@ -31,7 +33,7 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	@echo "Starting JupyterLab on port $(PORT); open the http://127.0.0.1:$(PORT)/lab?token=... URL it prints."
-	TQDM_DISABLE= $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+	TQDM_DISABLE= $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) \
 		--ServerApp.root_dir="$(CURDIR)" chapters/00_start_here.ipynb
 
 lint: $(STAMP)
