@@ -359,23 +359,33 @@ def test_leave_one_out_holds_out_the_latest(syn):
     for u, i in zip(split.train_users.tolist(), split.train_items.tolist(), strict=True):
         train.setdefault(u, []).append(i)
     for u, events in history.items():
-        assert split.test_items[u] == events[-1][1]
-        assert split.val_items[u] == events[-2][1]
-        assert sorted(train[u]) == sorted(i for _, i in events[:-2])
+        when = dict((i, t) for t, i in events)
+        t_test, t_val = when[int(split.test_items[u])], when[int(split.val_items[u])]
+        assert t_test == events[-1][0]  # the test item is one of the latest
+        assert t_val == events[-2][0]  # the validation item is the latest of the rest
+        held = {int(split.test_items[u]), int(split.val_items[u])}
+        assert sorted(train[u]) == sorted(i for _, i in events if i not in held)
+        assert all(t <= t_val for i, t in when.items() if i not in held)
     assert split.train_items.size == len(syn) - 2 * syn.n_users
 
 
-def test_leave_one_out_breaks_timestamp_ties_by_item():
+def test_leave_one_out_breaks_timestamp_ties_at_random_but_seeded():
     # raw items 10..16 -> dense 0..6. User 0 (raw 1): items 1 and 3 share the last
-    # timestamp, 0 and 2 the first, so (timestamp, item) order is 0, 2, 1, 3.
+    # timestamp, 0 and 2 the first; user 1 has distinct timestamps (6 last, then 5).
     inter = D.Interactions.from_raw(
         [1, 1, 1, 1, 2, 2, 2], [10, 11, 12, 13, 16, 15, 14], [5] * 7, [7, 9, 7, 9, 3, 2, 1]
     )
-    split = D.leave_one_out(inter, n_negatives=1)
-    assert split.test_items.tolist() == [3, 6]
-    assert split.val_items.tolist() == [1, 5]
-    assert split.train_users.tolist() == [0, 0, 1]
-    assert split.train_items.tolist() == [0, 2, 4]
+    outcomes = set()
+    for seed in range(20):
+        split = D.leave_one_out(inter, n_negatives=1, seed=seed)
+        assert {int(split.test_items[0]), int(split.val_items[0])} == {1, 3}
+        assert split.test_items[1] == 6 and split.val_items[1] == 5
+        assert split.train_users.tolist() == [0, 0, 1]
+        assert sorted(split.train_items.tolist()[:2]) == [0, 2]
+        outcomes.add(int(split.test_items[0]))
+        again = D.leave_one_out(inter, n_negatives=1, seed=seed)
+        assert again.test_items.tolist() == split.test_items.tolist()
+    assert outcomes == {1, 3}  # neither tied item is favoured by its id
 
 
 def test_candidates_are_never_interacted_and_distinct(syn):
@@ -403,8 +413,8 @@ def test_leave_one_out_is_seeded(syn):
     np.testing.assert_array_equal(a.test_candidates, b.test_candidates)
     np.testing.assert_array_equal(a.val_candidates, b.val_candidates)
     assert not np.array_equal(a.test_candidates, c.test_candidates)
-    np.testing.assert_array_equal(a.test_items, c.test_items)  # the split itself has no chance
-    np.testing.assert_array_equal(a.train_items, c.train_items)
+    np.testing.assert_array_equal(a.test_items, b.test_items)
+    np.testing.assert_array_equal(a.train_items, b.train_items)
 
 
 def test_negatives_are_uniform_over_unseen_items():
