@@ -257,18 +257,19 @@ def tradeoff_explorer(results: Mapping[str, Sequence[Mapping[str, float]]]):
 
     method = W.Dropdown(options=sorted(results), description="method")
     sparsity = W.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="sparsity")
+    info = W.HTML()
     out = W.Output()
 
     def redraw(*_):
         p = tradeoff_point(results, method.value, sparsity.value)
+        shown = ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in p.items()
+            if k != "sparsity"
+        )
+        info.value = f"<b>{method.value}</b> at measured sparsity {p['sparsity']:.1%}: {shown}"
         with out:
             out.clear_output(wait=True)
-            shown = ", ".join(
-                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                for k, v in p.items()
-                if k != "sparsity"
-            )
-            print(f"{method.value} at measured sparsity {p['sparsity']:.1%}: {shown}")
             fig, ax = plt.subplots(figsize=(7, 3.2), dpi=80)
             for name, pts in results.items():
                 xs = [q["sparsity"] for q in pts]
@@ -283,4 +284,4 @@ def tradeoff_explorer(results: Mapping[str, Sequence[Mapping[str, float]]]):
     method.observe(redraw, names="value")
     sparsity.observe(redraw, names="value")
     redraw()
-    return W.VBox([W.HBox([method, sparsity]), out])
+    return W.VBox([W.HBox([method, sparsity]), info, out])
