@@ -84,7 +84,14 @@ def test_normalise_kernel_ids_and_paths(tmp_path):
         new_output("stream", name="stderr", text=f"warning in {sys.prefix}/lib/python/x.py\n"),
         new_output("error", ename="E", evalue=f"{tmp_path}/f", traceback=[f"File {nbt.__file__}"]),
     ]
+    nb.cells[3].outputs.append(
+        new_output(
+            "display_data",
+            data={"text/plain": "VBox(...)", nbt.WIDGET_MIME: {"model_id": "abc123"}},
+        )
+    )
     nbt.normalise(nb)
+    assert nb.cells[3].outputs[-1].data == {"text/plain": nbt.WIDGET_PLACEHOLDER}
     assert nb.metadata.kernelspec["name"] == "python3"
     assert "widgets" not in nb.metadata
     ids = [c.id for c in nb.cells]

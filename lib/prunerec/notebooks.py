@@ -227,7 +227,14 @@ def scrub_paths(text: str) -> str:
     return text
 
 
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_PLACEHOLDER = "[interactive widget: run this cell in JupyterLab to use it]"
+
+
 def _scrub_output(out: NotebookNode) -> None:
+    if WIDGET_MIME in out.get("data", {}):
+        # the widget's state is not stored (it changes on every run): keep a stable note
+        out.data = {"text/plain": WIDGET_PLACEHOLDER}
     if "text" in out:
         out.text = scrub_paths(out.text)
     if "traceback" in out:
@@ -241,7 +248,8 @@ def _scrub_output(out: NotebookNode) -> None:
 
 def normalise(nb: NotebookNode, name: str = "notebook") -> NotebookNode:
     """Make a notebook fit to store: kernel ``python3``, unique cell ids, no
-    execution timestamps, no widget state, no machine paths. Modifies and returns ``nb``.
+    execution timestamps, no widget state (widget outputs become a short note), no
+    machine paths. Modifies and returns ``nb``.
     """
     nb.nbformat, nb.nbformat_minor = 4, max(nb.get("nbformat_minor", 5), 5)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
