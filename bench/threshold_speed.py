@@ -49,6 +49,16 @@ def torch_mask(module: torch.nn.Module, amount: float) -> torch.Tensor:
     return mask
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def median_time(fn, repeats: int) -> float:
     fn()  # warm-up
     times = []
@@ -104,11 +114,12 @@ def main() -> None:
         "amount": args.amount,
         "machine": {
             "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
+            "processor": cpu_model(),
             "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
             "numpy": np.__version__,
             "torch": torch.__version__,
+            "load_average_after": os.getloadavg(),
         },
         "rows": rows,
     }
