@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LatencyStats", "median_ci", "summarise", "measure", "torch_threads"]
+__all__ = ["LatencyStats", "median_ci", "summarise", "sample", "measure", "torch_threads"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,47 @@ def torch_threads(n: int | None):
         torch.set_num_threads(old)
 
 
+def sample(
+    fn: Callable[[], Any],
+    *,
+    repeats: int = 200,
+    warmup: int = 20,
+    device: Any = None,
+    threads: int | None = None,
+    max_seconds: float | None = None,
+) -> np.ndarray:
+    """The raw timings (milliseconds) that :func:`measure` summarises, same arguments.
+
+    Useful to pool timings from several interleaved rounds before summarising.
+
+    Examples
+    --------
+    >>> sample(lambda: None, repeats=8, warmup=1).shape
+    (8,)
+    """
+    if repeats < 6:
+        raise ValueError(f"repeats must be >= 6, got {repeats}")
+    if warmup < 0:
+        raise ValueError(f"warmup must be >= 0, got {warmup}")
+    sync = _cuda_sync(device)
+    ctx = torch_threads(threads) if threads is not None else _null()
+    with ctx:
+        for _ in range(warmup):
+            fn()
+        sync()
+        times = []
+        start = time.perf_counter()
+        for _ in range(repeats):
+            t0 = time.perf_counter_ns()
+            fn()
+            sync()
+            times.append((time.perf_counter_ns() - t0) / 1e6)
+            if max_seconds is not None and len(times) >= 6:
+                if time.perf_counter() - start > max_seconds:
+                    break
+    return np.array(times)
+
+
 def measure(
     fn: Callable[[], Any],
     *,
@@ -151,27 +192,16 @@ def measure(
     >>> measure(lambda: sum(range(100)), repeats=20, warmup=2).n
     20
     """
-    if repeats < 6:
-        raise ValueError(f"repeats must be >= 6, got {repeats}")
-    if warmup < 0:
-        raise ValueError(f"warmup must be >= 0, got {warmup}")
-    sync = _cuda_sync(device)
-    ctx = torch_threads(threads) if threads is not None else _null()
-    with ctx:
-        for _ in range(warmup):
-            fn()
-        sync()
-        times = []
-        start = time.perf_counter()
-        for _ in range(repeats):
-            t0 = time.perf_counter_ns()
-            fn()
-            sync()
-            times.append((time.perf_counter_ns() - t0) / 1e6)
-            if max_seconds is not None and len(times) >= 6:
-                if time.perf_counter() - start > max_seconds:
-                    break
-    return summarise(np.array(times))
+    return summarise(
+        sample(
+            fn,
+            repeats=repeats,
+            warmup=warmup,
+            device=device,
+            threads=threads,
+            max_seconds=max_seconds,
+        )
+    )
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "index_dtype_for",
     "to_csr",
     "serialise",
+    "serialise_many",
     "measured_bytes",
     "predicted_bytes",
     "break_even_sparsity",
@@ -118,19 +120,62 @@ def serialise(weights: ArrayLike, fmt: str, index_dtype: str | np.dtype | None =
     >>> len(serialise(w, "bitmask")) < len(serialise(w, "dense"))
     True
     """
+    base, comp = _check_fmt(fmt)
+    buf = io.BytesIO()
+    np.savez(buf, **_payload(_check_matrix(weights), base, index_dtype))
+    data = buf.getvalue()
+    return gzip.compress(data, compresslevel=6, mtime=0) if comp else data
+
+
+def _check_fmt(fmt: str) -> tuple[str, str]:
     base, _, comp = fmt.partition("+")
     if base not in FORMATS or comp not in ("", "gzip"):
         raise ValueError(f"fmt must be one of {FORMATS}, optionally with '+gzip'; got {fmt!r}")
-    w = _check_matrix(weights)
-    buf = io.BytesIO()
+    return base, comp
+
+
+def _payload(w: NDArray, base: str, index_dtype: str | np.dtype | None) -> dict[str, NDArray]:
+    """The arrays that format ``base`` stores for the checked matrix ``w``."""
     if base == "dense":
-        np.savez(buf, values=w)
-    elif base == "csr":
+        return {"values": w}
+    if base == "csr":
         values, indices, indptr = to_csr(w, index_dtype)
-        np.savez(buf, values=values, indices=indices, indptr=indptr, shape=np.array(w.shape))
-    else:
-        mask = w != 0
-        np.savez(buf, bits=np.packbits(mask.ravel()), values=w[mask], shape=np.array(w.shape))
+        return {"values": values, "indices": indices, "indptr": indptr, "shape": np.array(w.shape)}
+    mask = w != 0
+    return {"bits": np.packbits(mask.ravel()), "values": w[mask], "shape": np.array(w.shape)}
+
+
+def serialise_many(
+    arrays: Mapping[str, ArrayLike], fmt: str, index_dtype: str | np.dtype | None = None
+) -> bytes:
+    """Several named matrices in one ``np.savez`` file, each stored in ``fmt``: the file a
+    whole model's weights make (array ``key`` of matrix ``name`` is saved as ``name.key``).
+
+    Parameters
+    ----------
+    arrays : name -> 2-D float array (reshape vectors to ``(1, n)`` first).
+    fmt : one of :data:`FORMATS`, optionally with ``+gzip`` (the whole file is gzipped).
+    index_dtype : CSR column-index dtype for every matrix (default: the smallest per matrix).
+
+    Examples
+    --------
+    >>> a, b = np.eye(8, dtype=np.float32), np.ones((1, 4), dtype=np.float32)
+    >>> with np.load(io.BytesIO(serialise_many({"a": a, "b": b}, "bitmask"))) as f:
+    ...     sorted(f.files)
+    ['a.bits', 'a.shape', 'a.values', 'b.bits', 'b.shape', 'b.values']
+    """
+    base, comp = _check_fmt(fmt)
+    if not isinstance(arrays, Mapping) or not arrays:
+        raise ValueError("arrays must be a non-empty mapping name -> 2-D array")
+    payload = {}
+    for name, w in arrays.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"arrays keys must be non-empty str, got {name!r}")
+        arrays_of_w = _payload(_check_matrix(w, f"arrays[{name!r}]"), base, index_dtype)
+        for key, value in arrays_of_w.items():
+            payload[f"{name}.{key}"] = value
+    buf = io.BytesIO()
+    np.savez(buf, **payload)
     data = buf.getvalue()
     return gzip.compress(data, compresslevel=6, mtime=0) if comp else data
 
