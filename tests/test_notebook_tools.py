@@ -90,8 +90,12 @@ def test_normalise_kernel_ids_and_paths(tmp_path):
             data={"text/plain": "VBox(...)", nbt.WIDGET_MIME: {"model_id": "abc123"}},
         )
     )
+    bar = "train:  40%|####      | 2/5 [00:01<00:02,  1.50it/s]"
+    nb.cells[3].outputs.append(
+        new_output("display_data", data={"text/plain": bar, nbt.WIDGET_MIME: {"model_id": "x"}})
+    )
     nbt.normalise(nb)
-    assert nb.cells[3].outputs[-1].data == {"text/plain": nbt.WIDGET_PLACEHOLDER}
+    assert nb.cells[3].outputs[-1].data == {"text/plain": nbt.WIDGET_PLACEHOLDER}  # bar dropped
     assert nb.metadata.kernelspec["name"] == "python3"
     assert "widgets" not in nb.metadata
     ids = [c.id for c in nb.cells]

@@ -58,6 +58,22 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def progress_disabled(progress: bool = True) -> bool:
+    """Whether to hide a progress bar: when ``progress`` is False, or when the
+    environment variable ``TQDM_DISABLE`` is set to anything but ``""``/``"0"`` (as
+    ``make test`` and ``prunerec-nb execute`` do, so stored notebooks hold no bars).
+
+    Pass it as ``tqdm(..., disable=progress_disabled(progress))``: an explicit
+    ``disable=`` would otherwise override tqdm's own reading of ``TQDM_DISABLE``.
+
+    Examples
+    --------
+    >>> progress_disabled(False)
+    True
+    """
+    return not progress or os.environ.get("TQDM_DISABLE", "") not in ("", "0")
+
+
 def package_versions(names: tuple[str, ...] = COURSE_PACKAGES) -> dict[str, str]:
     """Installed version of each package, or ``"missing"``.
 

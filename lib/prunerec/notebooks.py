@@ -229,6 +229,13 @@ def scrub_paths(text: str) -> str:
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_PLACEHOLDER = "[interactive widget: run this cell in JupyterLab to use it]"
+_TQDM_BAR = re.compile(r"\|\s*\d+/\d+ \[[^\]]*(it/s|s/it)")
+
+
+def _is_progress_bar(out: NotebookNode) -> bool:
+    """A tqdm.notebook bar: a widget whose text form is the bar itself."""
+    data = out.get("data", {})
+    return WIDGET_MIME in data and bool(_TQDM_BAR.search(str(data.get("text/plain", ""))))
 
 
 def _scrub_output(out: NotebookNode) -> None:
@@ -264,6 +271,8 @@ def normalise(nb: NotebookNode, name: str = "notebook") -> NotebookNode:
             cid = f"cell-{i:02d}-{digest}"
             cell.id = cid
         seen.add(cid)
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs if not _is_progress_bar(o)]
         for out in cell.get("outputs", []):
             _scrub_output(out)
     nbformat.validate(nb)

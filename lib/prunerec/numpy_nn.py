@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
+from prunerec.env import progress_disabled
 from prunerec.masks import _check_mask
 
 __all__ = [
@@ -885,7 +886,9 @@ def train_epoch(
     bs = _check_positive_int(batch_size, "batch_size")
     order = _rng(rng).permutation(u.size)
     total = 0.0
-    for start in tqdm(range(0, u.size, bs), desc="train", leave=False, disable=not progress):
+    for start in tqdm(
+        range(0, u.size, bs), desc="train", leave=False, disable=progress_disabled(progress)
+    ):
         idx = order[start : start + bs]
         model.zero_grad()
         loss, grad = bce_with_logits(model.forward(u[idx], i[idx]), y[idx])

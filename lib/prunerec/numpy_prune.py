@@ -61,6 +61,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
+from prunerec.env import progress_disabled
 from prunerec.masks import (
     SparsityReport,
     _check_axis,
@@ -623,7 +624,9 @@ def sensitivity_scan(
         raise ValueError(f"amounts must be a non-empty list of amounts, got {amounts!r}")
     table: dict[str, list[tuple[float | int, Any]]] = {n: [] for n in names}
     runs = [(n, a) for n in names for a in amounts]
-    for name, amount in tqdm(runs, desc="sensitivity", leave=False, disable=not progress):
+    for name, amount in tqdm(
+        runs, desc="sensitivity", leave=False, disable=progress_disabled(progress)
+    ):
         old = model.pruning.get(name + "_mask")
         saved = None if old is None else old.copy()
         try:

@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from prunerec import latency, storage
+from prunerec.env import progress_disabled
 from prunerec.masks import magnitude_mask, nm_mask
 from prunerec.models import NeuMF, named_effective_parameters, state_dict_bytes
 from prunerec.torch_prune import prunable_parameters, prune_to_sparsity
@@ -316,7 +317,7 @@ def bytes_sweep(
 
     _check_model(model)
     rows = []
-    for s in tqdm(_check_sparsities(sparsities), desc="sizes", disable=not progress):
+    for s in tqdm(_check_sparsities(sparsities), desc="sizes", disable=progress_disabled(progress)):
         masked = pruned_copy(model, s, which)
         arrays = effective_arrays(masked)
         dense = dense_copy(masked)
@@ -712,7 +713,9 @@ def csr_layer_sweep(
     x_t = torch.from_numpy(rng.standard_normal((in_features, n_rows)).astype(np.float32))
     bias = torch.zeros(out_features, 1)
     rows = []
-    for s in tqdm(_check_sparsities(sparsities), desc="CSR vs dense", disable=not progress):
+    for s in tqdm(
+        _check_sparsities(sparsities), desc="CSR vs dense", disable=progress_disabled(progress)
+    ):
         w = _pruned_weight((out_features, in_features), s, seed)
         w_csr = _to_csr(w)
         stats = compare_latency(
@@ -760,7 +763,9 @@ def csr_model_sweep(
 
     _check_model(model)
     rows = []
-    for s in tqdm(_check_sparsities(sparsities), desc="CSR model", disable=not progress):
+    for s in tqdm(
+        _check_sparsities(sparsities), desc="CSR model", disable=progress_disabled(progress)
+    ):
         masked = pruned_copy(model, s, which)
         dense, csr = dense_copy(masked).eval(), to_csr_model(masked, embeddings=embeddings)
         stats = compare_latency(

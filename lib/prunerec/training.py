@@ -40,6 +40,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from prunerec import data, metrics
+from prunerec.env import progress_disabled
 from prunerec.models import pick_device
 
 __all__ = ["set_seed", "History", "train", "evaluate", "score_all_items", "model_device"]
@@ -424,7 +425,9 @@ def train(
     waited = 0
     step = 0
 
-    bar = tqdm(total=epochs * n_batches, disable=not progress, desc="training", unit="step")
+    bar = tqdm(
+        total=epochs * n_batches, disable=progress_disabled(progress), desc="training", unit="step"
+    )
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
