@@ -3,11 +3,11 @@ independently of prunerec.storage / prunerec.serving), prints one success line, 
 silent when hidden, and fails on plausible mistakes with "expected ... Hint:"."""
 
 import math
-import re
 import time
 
 import numpy as np
 import pytest
+from check_contract import assert_fails_with_hint, assert_passes, assert_unfinished_fails
 
 from prunerec import checks_ex06 as c6
 
@@ -153,31 +153,18 @@ WRONG = {
 
 @pytest.mark.parametrize(("check", "fn", "label"), CORRECT, ids=[c[2] for c in CORRECT])
 def test_check_passes_on_a_correct_implementation(check, fn, label, capsys):
-    check(fn)
-    out = capsys.readouterr().out
-    assert re.fullmatch(rf"✓ {re.escape(label)}: (\d+)/\1 checks passed\n", out), out
-    assert int(out.split("/")[1].split()[0]) >= 4  # every check checks several facts
-    check(fn, hidden=True)
-    assert capsys.readouterr().out == ""  # hidden tests are silent
+    assert_passes(check, fn, label, capsys, min_facts=4)  # every check checks several facts
 
 
 @pytest.mark.parametrize("mistake", sorted(WRONG))
 def test_check_fails_on_a_plausible_mistake(mistake):
     check, fn = WRONG[mistake]
-    with pytest.raises(AssertionError) as failure:
-        check(fn)
-    message = str(failure.value)
-    assert "expected" in message and "got" in message
-    assert "\nHint: " in message
+    assert_fails_with_hint(check, fn, needs_got=True)
 
 
 @pytest.mark.parametrize(("check", "fn", "label"), CORRECT, ids=[c[2] for c in CORRECT])
 def test_unfinished_exercise_fails_clearly(check, fn, label):
-    def unfinished(*args):
-        raise NotImplementedError("write your code here, then run the check below")
-
-    with pytest.raises(AssertionError, match="not implemented yet"):
-        check(unfinished)
+    assert_unfinished_fails(check)
 
 
 def test_choose_format_cases_cover_every_answer():
