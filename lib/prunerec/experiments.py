@@ -698,7 +698,7 @@ def candidate_scores(
         raise ValueError(f"which must be 'test' or 'val', got {which!r}")
     cand = split.test_candidates if which == "test" else split.val_candidates
     cand = torch.as_tensor(np.asarray(cand, dtype=np.int64))
-    return training._scores_for_candidates(model, cand, batch_size).numpy()
+    return training.candidate_scores(model, cand, batch_size).numpy()
 
 
 def popularity_groups(

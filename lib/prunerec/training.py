@@ -43,7 +43,15 @@ from prunerec import data, metrics
 from prunerec.env import progress_disabled
 from prunerec.models import pick_device
 
-__all__ = ["set_seed", "History", "train", "evaluate", "score_all_items", "model_device"]
+__all__ = [
+    "set_seed",
+    "History",
+    "train",
+    "evaluate",
+    "candidate_scores",
+    "score_all_items",
+    "model_device",
+]
 
 Callback = Callable[[nn.Module, int, int], Any]
 
@@ -192,10 +200,22 @@ class History:
 # --------------------------------------------------------------------------- scoring
 
 
-def _scores_for_candidates(
-    model: nn.Module, candidates: torch.Tensor, batch_size: int
+def candidate_scores(
+    model: nn.Module, candidates: torch.Tensor, batch_size: int = 512
 ) -> torch.Tensor:
-    """Scores (on the CPU) of row ``u`` of ``candidates`` for user ``u``, batched, no grad."""
+    """Scores (on the CPU) of row ``u`` of ``candidates`` for user ``u``, batched, no grad,
+    in eval mode (the model's train/eval mode is restored afterwards).
+
+    Parameters
+    ----------
+    model : a model scoring ``model(users, items)``.
+    candidates : int64 tensor (n_users, n_candidates), e.g. ``LeaveOneOut.test_candidates``.
+    batch_size : users per forward pass.
+
+    Returns
+    -------
+    float32 tensor of shape ``candidates.shape``, on the CPU.
+    """
     device = model_device(model)
     n_rows, n_cand = candidates.shape
     out = torch.empty((n_rows, n_cand), dtype=torch.float32)
@@ -264,7 +284,7 @@ def evaluate(
             f"split.{which}_candidates must have shape (n_users={split.n_users}, n_candidates), "
             f"got {tuple(cand.shape)}"
         )
-    scores = _scores_for_candidates(model, cand, batch_size)
+    scores = candidate_scores(model, cand, batch_size)
     result = metrics.ranking_metrics(scores.numpy(), k=k)
     return {name: float(value) for name, value in result.items()}
 
